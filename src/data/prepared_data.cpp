@@ -286,6 +286,17 @@ std::vector<Split> finish_splits(const core::DataConfig& config,
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         splits.push_back(drop_bad_images(std::move(candidates[i]), sources[i].name, bad_rows));
     }
+    // Report in file order: split by split, row by row.
+    auto split_position = [&](const std::string& name) {
+        return std::find_if(sources.begin(), sources.end(),
+                            [&](const SplitSource& s) { return s.name == name; }) -
+               sources.begin();
+    };
+    std::stable_sort(bad_rows.begin(), bad_rows.end(), [&](const BadRow& a, const BadRow& b) {
+        const auto pa = split_position(a.split);
+        const auto pb = split_position(b.split);
+        return pa != pb ? pa < pb : a.row < b.row;
+    });
     if (!bad_rows.empty() && config.bad_rows != "skip") {
         std::map<std::string, std::string> files;
         for (const auto& source : sources) {
