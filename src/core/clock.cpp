@@ -17,7 +17,9 @@ std::string iso8601(std::chrono::system_clock::time_point when) {
     return buffer.data();
 }
 
-std::string iso8601_now() { return iso8601(std::chrono::system_clock::now()); }
+std::string iso8601_now() {
+    return iso8601(std::chrono::system_clock::now());
+}
 
 std::string new_uuid() {
     thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -5,13 +5,20 @@ namespace medfusion::core {
 
 const char* event_type_name(EventType type) {
     switch (type) {
-        case EventType::kProgress: return "progress";
-        case EventType::kEpochEnd: return "epoch_end";
-        case EventType::kValidation: return "validation";
-        case EventType::kCompleted: return "completed";
-        case EventType::kError: return "error";
-        case EventType::kStopped: return "stopped";
-        case EventType::kStatus: return "status";
+        case EventType::kProgress:
+            return "progress";
+        case EventType::kEpochEnd:
+            return "epoch_end";
+        case EventType::kValidation:
+            return "validation";
+        case EventType::kCompleted:
+            return "completed";
+        case EventType::kError:
+            return "error";
+        case EventType::kStopped:
+            return "stopped";
+        case EventType::kStatus:
+            return "status";
     }
     return "status";
 }

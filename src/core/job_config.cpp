@@ -17,12 +17,13 @@ using nlohmann::json;
 namespace {
 
 const std::vector<std::string> kBackbones = {
-    "resnet18",        "resnet34",           "resnet50",          "resnet101",
-    "mobilenet_v2",    "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
-    "efficientnet_b1", "efficientnet_b2",    "densenet121",       "convnext_tiny",
-    "convnext_small",  "regnet_y_400mf",     "regnet_y_800mf",    "vit_b_16",
-    "vit_b_32",        "swin_t"};
-const std::vector<std::string> kFusionTypes = {"concatenate", "gated",       "attention",
+    "resnet18",           "resnet34",        "resnet50",
+    "resnet101",          "mobilenet_v2",    "mobilenet_v3_small",
+    "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1",
+    "efficientnet_b2",    "densenet121",     "convnext_tiny",
+    "convnext_small",     "regnet_y_400mf",  "regnet_y_800mf",
+    "vit_b_16",           "vit_b_32",        "swin_t"};
+const std::vector<std::string> kFusionTypes = {"concatenate",     "gated",    "attention",
                                                "cross_attention", "bilinear", "image_only",
                                                "tabular_only"};
 const std::vector<std::string> kTabularEncoders = {"mlp", "resmlp", "ft_transformer"};
@@ -102,7 +103,8 @@ public:
         }
         const auto v = value->get<long long>();
         if (v < min || v > max) {
-            fail(path(key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+            fail(path(key),
+                 "must be between " + std::to_string(min) + " and " + std::to_string(max));
             return;
         }
         out = static_cast<int>(v);
@@ -352,29 +354,46 @@ json to_json(const JobConfig& c) {
     const auto& d = c.data;
     const auto& m = c.model;
     const auto& t = c.training;
-    json data = {{"train_csv", d.train_csv},         {"val_csv", d.val_csv},
-                 {"test_csv", d.test_csv},           {"image_column", d.image_column},
-                 {"label_column", d.label_column},   {"image_root", d.image_root},
-                 {"exclude_columns", d.exclude_columns}, {"missing_values", d.missing_values},
-                 {"image_size", d.image_size},       {"resize_mode", d.resize_mode},
-                 {"augmentation", d.augmentation},   {"num_workers", d.num_workers},
-                 {"bad_rows", d.bad_rows},           {"balanced_sampling", d.balanced_sampling}};
+    json data = {{"train_csv", d.train_csv},
+                 {"val_csv", d.val_csv},
+                 {"test_csv", d.test_csv},
+                 {"image_column", d.image_column},
+                 {"label_column", d.label_column},
+                 {"image_root", d.image_root},
+                 {"exclude_columns", d.exclude_columns},
+                 {"missing_values", d.missing_values},
+                 {"image_size", d.image_size},
+                 {"resize_mode", d.resize_mode},
+                 {"augmentation", d.augmentation},
+                 {"num_workers", d.num_workers},
+                 {"bad_rows", d.bad_rows},
+                 {"balanced_sampling", d.balanced_sampling}};
     data["numerical_features"] = d.numerical_features ? json(*d.numerical_features) : json(nullptr);
     data["categorical_features"] =
         d.categorical_features ? json(*d.categorical_features) : json(nullptr);
-    json model = {{"vision_backbone", m.vision_backbone}, {"fusion_type", m.fusion_type},
-                  {"feature_dim", m.feature_dim},         {"tabular_encoder", m.tabular_encoder},
-                  {"tabular_hidden", m.tabular_hidden},   {"activation", m.activation},
-                  {"fusion_dim", m.fusion_dim},           {"num_heads", m.num_heads},
-                  {"bilinear_rank", m.bilinear_rank},     {"dropout", m.dropout},
-                  {"classifier_hidden", m.classifier_hidden}, {"attention", m.attention},
-                  {"freeze_backbone", m.freeze_backbone}, {"pretrained_weights", m.pretrained_weights},
-                  {"aux_heads", m.aux_heads},             {"aux_loss_weight", m.aux_loss_weight}};
-    json early = {{"enabled", t.early_stopping.enabled}, {"monitor", t.early_stopping.monitor},
-                  {"mode", t.early_stopping.mode},       {"patience", t.early_stopping.patience},
+    json model = {{"vision_backbone", m.vision_backbone},
+                  {"fusion_type", m.fusion_type},
+                  {"feature_dim", m.feature_dim},
+                  {"tabular_encoder", m.tabular_encoder},
+                  {"tabular_hidden", m.tabular_hidden},
+                  {"activation", m.activation},
+                  {"fusion_dim", m.fusion_dim},
+                  {"num_heads", m.num_heads},
+                  {"bilinear_rank", m.bilinear_rank},
+                  {"dropout", m.dropout},
+                  {"classifier_hidden", m.classifier_hidden},
+                  {"attention", m.attention},
+                  {"freeze_backbone", m.freeze_backbone},
+                  {"pretrained_weights", m.pretrained_weights},
+                  {"aux_heads", m.aux_heads},
+                  {"aux_loss_weight", m.aux_loss_weight}};
+    json early = {{"enabled", t.early_stopping.enabled},
+                  {"monitor", t.early_stopping.monitor},
+                  {"mode", t.early_stopping.mode},
+                  {"patience", t.early_stopping.patience},
                   {"min_delta", t.early_stopping.min_delta}};
-    json class_weights = t.class_weights == "list" ? json(t.class_weight_values)
-                                                   : json(t.class_weights);
+    json class_weights =
+        t.class_weights == "list" ? json(t.class_weight_values) : json(t.class_weights);
     json training = {{"epochs", t.epochs},
                      {"batch_size", t.batch_size},
                      {"optimizer", t.optimizer},

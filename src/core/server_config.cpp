@@ -86,7 +86,8 @@ Setter log_level() {
         static const std::vector<std::string> kLevels = {"trace", "debug", "info",
                                                          "warn",  "error", "off"};
         if (std::find(kLevels.begin(), kLevels.end(), value) == kLevels.end()) {
-            throw ConfigError(key, "'" + value + "' is not one of trace, debug, info, warn, error, off");
+            throw ConfigError(key,
+                              "'" + value + "' is not one of trace, debug, info, warn, error, off");
         }
         c.log_level = value;
     };
@@ -112,10 +113,8 @@ const std::map<std::string, Setter>& setters() {
         {"max_concurrent_jobs", integer<int>(&ServerConfig::max_concurrent_jobs, 1, 64)},
         {"auth.token", text(&ServerConfig::auth_token)},
         {"log_level", log_level()},
-        {"access_log",
-         [](ServerConfig& c, const std::string& key, const std::string& v) {
-             c.access_log = parse_bool(key, v);
-         }},
+        {"access_log", [](ServerConfig& c, const std::string& key,
+                          const std::string& v) { c.access_log = parse_bool(key, v); }},
         {"limits.max_body_bytes", limit<std::uint64_t>(&L::max_body_bytes, 1, 1ULL << 34)},
         {"limits.max_header_bytes", limit<std::uint32_t>(&L::max_header_bytes, 512, 1u << 20)},
         {"limits.read_timeout_seconds", limit<std::uint32_t>(&L::read_timeout_seconds, 1, 86400)},

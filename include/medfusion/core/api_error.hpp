@@ -38,6 +38,8 @@ class ApiError : public std::runtime_error {
 public:
     ApiError(ErrorCode code, std::string message, nlohmann::json details);
     ApiError(ErrorCode code, std::string message, std::string details = {});
+    ApiError(ErrorCode code, std::string message, const char* details)
+        : ApiError(code, std::move(message), std::string(details)) {}
 
     ErrorCode code() const { return code_; }
     const nlohmann::json& details() const;

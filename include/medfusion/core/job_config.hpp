@@ -23,11 +23,12 @@ struct DataConfig {
     std::string test_csv;  // optional; empty when absent
     std::string image_column = "image_path";
     std::string label_column = "label";
-    std::string image_root;  // empty: the folder of each CSV
+    std::string image_root;                                        // empty: the folder of each CSV
     std::optional<std::vector<std::string>> numerical_features;    // empty optional: inferred
     std::optional<std::vector<std::string>> categorical_features;  // empty optional: inferred
     std::vector<std::string> exclude_columns;
-    std::vector<std::string> missing_values = {"", "NA", "N/A", "NaN", "nan", "null", "None", "UNK"};
+    std::vector<std::string> missing_values = {"",    "NA",   "N/A",  "NaN",
+                                               "nan", "null", "None", "UNK"};
     int image_size = 224;
     std::string resize_mode = "stretch";  // stretch | pad | center_crop
     std::string augmentation = "light";   // none | light | medium | heavy
