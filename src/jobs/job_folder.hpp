@@ -21,7 +21,8 @@ std::string to_yaml(const nlohmann::json& value);
 /// Creates `job_dir` and writes its config.yaml atomically. Throws std::runtime_error.
 void write_job_folder(const std::filesystem::path& job_dir, const nlohmann::json& config);
 
-/// Appends `{"epoch", "learning_rate", "seconds", <metrics>...}` to metrics.jsonl.
+/// Appends `{"epoch", "learning_rate", "seconds", <metrics>...}` to metrics.jsonl. An epoch a
+/// resumed run trains again gets a second line; the store's history keeps only the latest.
 void append_metrics_line(const std::filesystem::path& job_dir, const core::EpochRecord& record);
 
 }  // namespace medfusion::jobs
