@@ -22,13 +22,19 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kCiLowerPercent = 2.5;   // two-sided 95% percentile interval
 constexpr double kCiUpperPercent = 97.5;  // two-sided 95% percentile interval
 
-/// Predictions laid out by column: one score vector per class.
+/// Predictions laid out by column: one score vector per class, and its descending order.
 struct Columns {
     std::size_t num_classes = 0;
     std::vector<std::int64_t> labels;
     std::vector<std::int64_t> predicted;
-    std::vector<std::vector<double>> scores;  // scores[k][i]
+    std::vector<std::vector<double>> scores;       // scores[k][i]
+    std::vector<std::vector<std::size_t>> orders;  // samples by descending scores[k]
+    std::vector<double> ones;                      // weight 1 per sample: the evaluation set
 };
+
+/// How often each sample counts: all 1 for the evaluation set, the draw counts for a bootstrap
+/// resample (which then needs no copy and no new sort).
+using Weights = std::vector<double>;
 
 /// One-vs-rest ranking curve at each distinct score, highest score first (sklearn's
 /// _binary_clf_curve).
@@ -124,6 +130,7 @@ Columns to_columns(const std::vector<std::int64_t>& labels,
     Columns columns;
     columns.num_classes = num_classes;
     columns.labels = labels;
+    columns.ones.assign(labels.size(), 1.0);
     columns.scores.assign(num_classes, std::vector<double>(labels.size()));
     for (std::size_t i = 0; i < labels.size(); ++i) {
         columns.predicted.push_back(static_cast<std::int64_t>(argmax(probabilities[i])));
@@ -131,30 +138,51 @@ Columns to_columns(const std::vector<std::int64_t>& labels,
             columns.scores[k][i] = probabilities[i][k];
         }
     }
+    for (const auto& scores : columns.scores) {
+        std::vector<std::size_t> order(scores.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+        columns.orders.push_back(std::move(order));
+    }
     return columns;
 }
 
 // ---- Ranking metrics ----------------------------------------------------------------------
 
-RankCurve rank_curve(const std::vector<std::int64_t>& labels, const std::vector<double>& scores,
-                     std::int64_t positive) {
-    std::vector<std::size_t> order(scores.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
-
-    // One point at the end of each run of tied scores.
-    RankCurve curve;
+/// Calls on_run(fps, tps, threshold) for class k against the rest at the end of each run of
+/// tied scores among the weighted samples, highest score first.
+template <typename OnRun>
+void for_each_tie_run(const Columns& columns, const Weights& weights, std::size_t k, OnRun on_run) {
+    const auto& order = columns.orders[k];
+    const auto& scores = columns.scores[k];
+    const auto positive = static_cast<std::int64_t>(k);
     double tps = 0.0;
+    double seen = 0.0;
     for (std::size_t i = 0; i < order.size(); ++i) {
-        tps += labels[order[i]] == positive ? 1.0 : 0.0;
-        const double score = scores[order[i]];
-        if (i + 1 == order.size() || scores[order[i + 1]] != score) {
-            curve.tps.push_back(tps);
-            curve.fps.push_back(static_cast<double>(i + 1) - tps);
-            curve.thresholds.push_back(score);
+        const std::size_t sample = order[i];
+        if (weights[sample] == 0.0) {
+            continue;
+        }
+        tps += columns.labels[sample] == positive ? weights[sample] : 0.0;
+        seen += weights[sample];
+        std::size_t next = i + 1;
+        while (next < order.size() && weights[order[next]] == 0.0) {
+            ++next;
+        }
+        if (next == order.size() || scores[order[next]] != scores[sample]) {
+            on_run(seen - tps, tps, scores[sample]);
         }
     }
+}
+
+RankCurve rank_curve(const Columns& columns, const Weights& weights, std::size_t k) {
+    RankCurve curve;
+    for_each_tie_run(columns, weights, k, [&](double fps, double tps, double threshold) {
+        curve.fps.push_back(fps);
+        curve.tps.push_back(tps);
+        curve.thresholds.push_back(threshold);
+    });
     return curve;
 }
 
@@ -179,9 +207,8 @@ RankCurve drop_collinear(const RankCurve& curve) {
 }
 
 /// The ROC curve of one class against the rest; empty when either side has no samples.
-std::optional<RocCurve> roc_curve(const std::vector<std::int64_t>& labels,
-                                  const std::vector<double>& scores, std::int64_t positive) {
-    const RankCurve curve = drop_collinear(rank_curve(labels, scores, positive));
+std::optional<RocCurve> roc_curve(const Columns& columns, const Weights& weights, std::size_t k) {
+    const RankCurve curve = drop_collinear(rank_curve(columns, weights, k));
     const double positives = curve.tps.back();
     const double negatives = curve.fps.back();
     if (positives == 0.0 || negatives == 0.0) {
@@ -204,16 +231,28 @@ double trapezoid(const std::vector<double>& x, const std::vector<double>& y) {
     return area;
 }
 
-double roc_auc(const std::vector<std::int64_t>& labels, const std::vector<double>& scores,
-               std::int64_t positive) {
-    const auto roc = roc_curve(labels, scores, positive);
-    return roc ? trapezoid(roc->fpr, roc->tpr) : kNaN;
+/// Trapezoidal area under the ROC curve (NaN without positives or negatives). The counts are
+/// whole numbers, so the sum is exact and the area is rounded once; collinear points add
+/// nothing, so this equals the area of roc_curve's polyline. No allocation: the bootstrap
+/// calls it for every class of every resample.
+double roc_auc(const Columns& columns, const Weights& weights, std::size_t k) {
+    double twice_area = 0.0;
+    double last_fps = 0.0;
+    double last_tps = 0.0;
+    for_each_tie_run(columns, weights, k, [&](double fps, double tps, double) {
+        twice_area += (fps - last_fps) * (tps + last_tps);
+        last_fps = fps;
+        last_tps = tps;
+    });
+    if (last_fps == 0.0 || last_tps == 0.0) {
+        return kNaN;
+    }
+    return twice_area / (2.0 * last_fps * last_tps);
 }
 
 /// The precision-recall curve of one class; empty when the class has no samples.
-std::optional<PrCurve> pr_curve(const std::vector<std::int64_t>& labels,
-                                const std::vector<double>& scores, std::int64_t positive) {
-    const RankCurve curve = rank_curve(labels, scores, positive);
+std::optional<PrCurve> pr_curve(const Columns& columns, const Weights& weights, std::size_t k) {
+    const RankCurve curve = rank_curve(columns, weights, k);
     const double positives = curve.tps.back();
     if (positives == 0.0) {
         return std::nullopt;
@@ -238,26 +277,25 @@ double average_precision(const PrCurve& pr) {
     return sum;
 }
 
-double average_precision(const std::vector<std::int64_t>& labels, const std::vector<double>& scores,
-                         std::int64_t positive) {
-    const auto pr = pr_curve(labels, scores, positive);
+double average_precision(const Columns& columns, const Weights& weights, std::size_t k) {
+    const auto pr = pr_curve(columns, weights, k);
     return pr ? average_precision(*pr) : kNaN;
 }
 
-std::vector<double> per_class_auc(const Columns& columns) {
+std::vector<double> per_class_auc(const Columns& columns, const Weights& weights) {
     std::vector<double> aucs;
     for (std::size_t k = 0; k < columns.num_classes; ++k) {
-        aucs.push_back(roc_auc(columns.labels, columns.scores[k], static_cast<std::int64_t>(k)));
+        aucs.push_back(roc_auc(columns, weights, k));
     }
     return aucs;
 }
 
 /// Binary: AUC of class 1. Multiclass: one-vs-rest macro AUC over the classes it is defined for.
-double headline_auc(const Columns& columns) {
+double headline_auc(const Columns& columns, const Weights& weights) {
     if (columns.num_classes == 2) {
-        return roc_auc(columns.labels, columns.scores[1], 1);
+        return roc_auc(columns, weights, 1);
     }
-    return mean_of_finite(per_class_auc(columns));
+    return mean_of_finite(per_class_auc(columns, weights));
 }
 
 /// Linear interpolation at x on a non-decreasing polyline, taking the last of equal xs (np.interp).
@@ -296,22 +334,24 @@ json macro_roc_curve(const std::vector<RocCurve>& curves) {
 
 // ---- Label metrics ------------------------------------------------------------------------
 
-std::vector<std::vector<std::int64_t>> confusion_matrix(const Columns& columns) {
-    std::vector<std::vector<std::int64_t>> matrix(columns.num_classes,
-                                                  std::vector<std::int64_t>(columns.num_classes));
+using Matrix = std::vector<std::vector<double>>;
+
+/// Weighted counts, rows are true classes and columns predicted ones.
+Matrix confusion_matrix(const Columns& columns, const Weights& weights) {
+    Matrix matrix(columns.num_classes, std::vector<double>(columns.num_classes));
     for (std::size_t i = 0; i < columns.labels.size(); ++i) {
-        ++matrix[columns.labels[i]][columns.predicted[i]];
+        matrix[columns.labels[i]][columns.predicted[i]] += weights[i];
     }
     return matrix;
 }
 
-std::vector<ClassCounts> class_counts(const std::vector<std::vector<std::int64_t>>& matrix) {
+std::vector<ClassCounts> class_counts(const Matrix& matrix) {
     const std::size_t num_classes = matrix.size();
     double total = 0.0;
     std::vector<ClassCounts> counts(num_classes);
     for (std::size_t t = 0; t < num_classes; ++t) {
         for (std::size_t p = 0; p < num_classes; ++p) {
-            const auto n = static_cast<double>(matrix[t][p]);
+            const double n = matrix[t][p];
             total += n;
             if (t == p) {
                 counts[t].tp += n;
@@ -342,12 +382,14 @@ bool is_active(const ClassCounts& c) {
     return c.support() > 0 || c.predicted() > 0;
 }
 
-double accuracy(const Columns& columns) {
-    std::size_t correct = 0;
+double accuracy(const Columns& columns, const Weights& weights) {
+    double correct = 0.0;
+    double total = 0.0;
     for (std::size_t i = 0; i < columns.labels.size(); ++i) {
-        correct += columns.labels[i] == columns.predicted[i] ? 1 : 0;
+        correct += columns.labels[i] == columns.predicted[i] ? weights[i] : 0.0;
+        total += weights[i];
     }
-    return static_cast<double>(correct) / static_cast<double>(columns.labels.size());
+    return correct / total;
 }
 
 /// Macro average of a per-class score over the active classes.
@@ -383,13 +425,12 @@ double balanced_accuracy(const std::vector<ClassCounts>& counts) {
 }
 
 /// Cohen's kappa as 1 - observed / expected disagreement (NaN when no disagreement is expected).
-double cohen_kappa(const std::vector<std::vector<std::int64_t>>& matrix,
-                   const std::vector<ClassCounts>& counts) {
+double cohen_kappa(const std::vector<ClassCounts>& counts) {
     double total = 0.0;
     double agree = 0.0;
-    for (std::size_t k = 0; k < matrix.size(); ++k) {
-        total += counts[k].support();
-        agree += counts[k].tp;
+    for (const auto& c : counts) {
+        total += c.support();
+        agree += c.tp;
     }
     double expected_agree = 0.0;
     for (const auto& c : counts) {
@@ -510,20 +551,13 @@ private:
     std::uint64_t state_;
 };
 
-Columns resample(const Columns& columns, SplitMix64& rng) {
-    const std::size_t n = columns.labels.size();
-    Columns out;
-    out.num_classes = columns.num_classes;
-    out.scores.assign(columns.num_classes, std::vector<double>(n));
+/// One resample of n draws with replacement, as the number of times each sample was drawn.
+Weights draw_counts(std::size_t n, SplitMix64& rng) {
+    Weights counts(n, 0.0);
     for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t j = rng.below(n);
-        out.labels.push_back(columns.labels[j]);
-        out.predicted.push_back(columns.predicted[j]);
-        for (std::size_t k = 0; k < columns.num_classes; ++k) {
-            out.scores[k][i] = columns.scores[k][j];
-        }
+        counts[rng.below(n)] += 1.0;
     }
-    return out;
+    return counts;
 }
 
 /// numpy.percentile with linear interpolation over the finite values.
@@ -551,10 +585,10 @@ json bootstrap_intervals(const Columns& columns, const MetricsOptions& options) 
     SplitMix64 rng(options.bootstrap_seed);
     std::vector<double> accuracies, aucs, f1s;
     for (int r = 0; r < options.bootstrap_resamples; ++r) {
-        const Columns sample = resample(columns, rng);
-        accuracies.push_back(accuracy(sample));
-        aucs.push_back(headline_auc(sample));
-        f1s.push_back(headline_f1(class_counts(confusion_matrix(sample))));
+        const Weights counts = draw_counts(columns.labels.size(), rng);
+        accuracies.push_back(accuracy(columns, counts));
+        aucs.push_back(headline_auc(columns, counts));
+        f1s.push_back(headline_f1(class_counts(confusion_matrix(columns, counts))));
     }
     return {
         {"accuracy", interval(accuracies)}, {"auc", interval(aucs)}, {"f1_score", interval(f1s)}};
@@ -566,7 +600,6 @@ json per_class_json(const Columns& columns, const std::vector<ClassCounts>& coun
                     const std::vector<std::string>& class_names) {
     json out = json::array();
     for (std::size_t k = 0; k < columns.num_classes; ++k) {
-        const auto positive = static_cast<std::int64_t>(k);
         const ClassScores s = class_scores(counts[k]);
         out.push_back(
             {{"class", class_names[k]},
@@ -575,9 +608,8 @@ json per_class_json(const Columns& columns, const std::vector<ClassCounts>& coun
              {"specificity", s.specificity},
              {"f1", s.f1},
              {"support", static_cast<std::int64_t>(counts[k].support())},
-             {"auc", number_or_null(roc_auc(columns.labels, columns.scores[k], positive))},
-             {"average_precision",
-              number_or_null(average_precision(columns.labels, columns.scores[k], positive))}});
+             {"auc", number_or_null(roc_auc(columns, columns.ones, k))},
+             {"average_precision", number_or_null(average_precision(columns, columns.ones, k))}});
     }
     return out;
 }
@@ -587,8 +619,7 @@ void add_curves(json& out, const Columns& columns, const std::vector<std::string
     json prs = json::array();
     std::vector<RocCurve> defined;
     for (std::size_t k = 0; k < columns.num_classes; ++k) {
-        const auto positive = static_cast<std::int64_t>(k);
-        if (auto roc = roc_curve(columns.labels, columns.scores[k], positive)) {
+        if (auto roc = roc_curve(columns, columns.ones, k)) {
             rocs.push_back({{"class", class_names[k]},
                             {"fpr", roc->fpr},
                             {"tpr", roc->tpr},
@@ -596,7 +627,7 @@ void add_curves(json& out, const Columns& columns, const std::vector<std::string
                             {"auc", trapezoid(roc->fpr, roc->tpr)}});
             defined.push_back(std::move(*roc));
         }
-        if (auto pr = pr_curve(columns.labels, columns.scores[k], positive)) {
+        if (auto pr = pr_curve(columns, columns.ones, k)) {
             prs.push_back({{"class", class_names[k]},
                            {"precision", pr->precision},
                            {"recall", pr->recall},
@@ -611,7 +642,7 @@ void add_curves(json& out, const Columns& columns, const std::vector<std::string
 
 /// The point of the class-1 ROC curve that maximises sensitivity + specificity - 1.
 void add_youden(json& out, const Columns& columns) {
-    const auto roc = roc_curve(columns.labels, columns.scores[1], 1);
+    const auto roc = roc_curve(columns, columns.ones, 1);
     if (!roc) {
         out["youden_threshold"] = nullptr;
         return;
@@ -627,10 +658,15 @@ void add_youden(json& out, const Columns& columns) {
     out["youden_specificity"] = 1.0 - roc->fpr[best];
 }
 
-json matrix_json(const std::vector<std::vector<std::int64_t>>& matrix) {
+/// Counts as integers (the evaluation set has unit weights).
+json matrix_json(const Matrix& matrix) {
     json out = json::array();
     for (const auto& row : matrix) {
-        out.push_back(row);
+        json counts = json::array();
+        for (double n : row) {
+            counts.push_back(static_cast<std::int64_t>(n));
+        }
+        out.push_back(std::move(counts));
     }
     return out;
 }
@@ -659,22 +695,20 @@ double weighted_auc(const std::vector<double>& aucs, const std::vector<double>& 
 /// The scalar scores: accuracy, ranking, label and probability metrics.
 void add_scores(json& out, const Columns& columns,
                 const std::vector<std::vector<double>>& probabilities,
-                const std::vector<ClassCounts>& counts,
-                const std::vector<std::vector<std::int64_t>>& matrix) {
+                const std::vector<ClassCounts>& counts) {
     const bool binary = columns.num_classes == 2;
-    const auto aucs = per_class_auc(columns);
+    const auto aucs = per_class_auc(columns, columns.ones);
     std::vector<double> aps;
     for (std::size_t k = 0; k < columns.num_classes; ++k) {
-        aps.push_back(
-            average_precision(columns.labels, columns.scores[k], static_cast<std::int64_t>(k)));
+        aps.push_back(average_precision(columns, columns.ones, k));
     }
     const auto f1_of = [](const ClassScores& s) { return s.f1; };
 
-    out["accuracy"] = accuracy(columns);
+    out["accuracy"] = accuracy(columns, columns.ones);
     out["balanced_accuracy"] = number_or_null(balanced_accuracy(counts));
-    out["auc"] = number_or_null(headline_auc(columns));
-    out["auc_weighted"] =
-        number_or_null(binary ? headline_auc(columns) : weighted_auc(aucs, auc_weights(counts)));
+    out["auc"] = number_or_null(headline_auc(columns, columns.ones));
+    out["auc_weighted"] = number_or_null(binary ? headline_auc(columns, columns.ones)
+                                                : weighted_auc(aucs, auc_weights(counts)));
     out["average_precision"] = number_or_null(binary ? aps[1] : mean_of_finite(aps));
     out["f1_score"] = headline_f1(counts);
     out["f1_macro"] = macro_average(counts, f1_of);
@@ -682,7 +716,7 @@ void add_scores(json& out, const Columns& columns,
     out["precision"] = macro_average(counts, [](const ClassScores& s) { return s.precision; });
     out["recall"] = macro_average(counts, [](const ClassScores& s) { return s.recall; });
     out["specificity"] = macro_average(counts, [](const ClassScores& s) { return s.specificity; });
-    out["kappa"] = number_or_null(cohen_kappa(matrix, counts));
+    out["kappa"] = number_or_null(cohen_kappa(counts));
     out["log_loss"] = log_loss(columns.labels, probabilities);
     out["brier_score"] = brier_score(columns.labels, probabilities);
 }
@@ -697,14 +731,14 @@ json compute_metrics(const std::vector<std::int64_t>& labels,
         throw std::invalid_argument("ece_bins must be >= 1 and bootstrap_resamples >= 0");
     }
     const Columns columns = to_columns(labels, probabilities, class_names.size());
-    const auto matrix = confusion_matrix(columns);
+    const auto matrix = confusion_matrix(columns, columns.ones);
     const auto counts = class_counts(matrix);
 
     json out;
     out["n_samples"] = labels.size();
     out["num_classes"] = class_names.size();
     out["class_names"] = class_names;
-    add_scores(out, columns, probabilities, counts, matrix);
+    add_scores(out, columns, probabilities, counts);
 
     // Calibration.
     const auto bins = calibration_bins(columns, probabilities, options.ece_bins);
@@ -723,6 +757,14 @@ json compute_metrics(const std::vector<std::int64_t>& labels,
     out["confidence_intervals"] = bootstrap_intervals(columns, options);
     out["bootstrap_resamples"] = options.bootstrap_resamples;
     out["bootstrap_seed"] = options.bootstrap_seed;
+    return out;
+}
+
+json metrics_without_curves(const json& metrics) {
+    json out = metrics;
+    for (const char* key : {"roc_curves", "macro_roc_curve", "pr_curves"}) {
+        out.erase(key);
+    }
     return out;
 }
 

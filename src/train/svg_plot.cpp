@@ -354,11 +354,16 @@ void LinePlot::render_legend(std::string& out) const {
 
 // ---- Heatmap ------------------------------------------------------------------------------
 
-std::string render_heatmap(const Heatmap& h) {
+namespace {
+
+/// Where a heat map's parts go, in pixels.
+struct HeatmapLayout {
+    double cell = 0, left = 0, top = 34, grid_w = 0, grid_h = 0, width = 0, height = 0;
+};
+
+HeatmapLayout heatmap_layout(const Heatmap& h) {
     const std::size_t rows = h.values.size();
     const std::size_t columns = h.column_labels.size();
-    const double cell =
-        std::clamp(300.0 / static_cast<double>(std::max(rows, columns)), 22.0, 64.0);
     std::size_t longest = 1;
     for (const auto* labels : {&h.row_labels, &h.column_labels}) {
         for (const auto& label : *labels) {
@@ -366,60 +371,76 @@ std::string render_heatmap(const Heatmap& h) {
         }
     }
     const double label_px = static_cast<double>(longest) * kCharWidth;
-    const double left = 34 + label_px + 8;
-    const double top = 34;
-    const double grid_w = cell * static_cast<double>(columns);
-    const double grid_h = cell * static_cast<double>(rows);
-    const double bottom_labels = 12 + 0.6 * label_px;
-    const double width = std::max(left + grid_w + 80, 300.0);
-    const double height = top + grid_h + bottom_labels + 34;
+    HeatmapLayout l;
+    l.cell = std::clamp(300.0 / static_cast<double>(std::max(rows, columns)), 22.0, 64.0);
+    l.left = 34 + label_px + 8;
+    l.grid_w = l.cell * static_cast<double>(columns);
+    l.grid_h = l.cell * static_cast<double>(rows);
+    l.width = std::max(l.left + l.grid_w + 80, 300.0);
+    l.height = l.top + l.grid_h + 12 + 0.6 * label_px + 34;  // slanted labels, then the title
+    return l;
+}
 
-    std::string out = svg_open(width, height, h.title);
-    out += text(width / 2, 20, h.title, "plot-title", "text-anchor=\"middle\"");
-
-    // Cells with their values; dark cells get light text.
-    const std::string font = cell >= 36 ? "cell-text" : "cell-text small";
-    for (std::size_t r = 0; r < rows; ++r) {
-        for (std::size_t c = 0; c < columns; ++c) {
-            const double x = left + cell * static_cast<double>(c);
-            const double y = top + cell * static_cast<double>(r);
+/// Cells with their values; dark cells get light text.
+void render_cells(std::string& out, const Heatmap& h, const HeatmapLayout& l) {
+    const std::string font = l.cell >= 36 ? "cell-text" : "cell-text small";
+    for (std::size_t r = 0; r < h.values.size(); ++r) {
+        for (std::size_t c = 0; c < h.values[r].size(); ++c) {
+            const double x = l.left + l.cell * static_cast<double>(c);
+            const double y = l.top + l.cell * static_cast<double>(r);
             const double t = h.max_value > 0 ? h.values[r][c] / h.max_value : 0.0;
-            out += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(cell) +
-                   "\" height=\"" + px(cell) + "\" fill=\"" + ramp_color(t) + "\" class=\"cell\"/>";
-            out += text(x + cell / 2, y + cell / 2 + 4, h.cell_text[r][c],
+            out += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(l.cell) +
+                   "\" height=\"" + px(l.cell) + "\" fill=\"" + ramp_color(t) +
+                   "\" class=\"cell\"/>";
+            out += text(x + l.cell / 2, y + l.cell / 2 + 4, h.cell_text[r][c],
                         font + (t > 0.55 ? " on-dark" : ""), "text-anchor=\"middle\"");
         }
     }
+}
 
-    // Row labels left, column labels below (slanted), then the axis titles.
-    for (std::size_t r = 0; r < rows; ++r) {
-        const double y = top + cell * (static_cast<double>(r) + 0.5) + 4;
-        out += text(left - 6, y, shorten(h.row_labels[r], kHeatmapLabelChars), "tick-label",
+/// Row labels left, column labels below (slanted), then the axis titles.
+void render_heatmap_labels(std::string& out, const Heatmap& h, const HeatmapLayout& l) {
+    for (std::size_t r = 0; r < h.row_labels.size(); ++r) {
+        const double y = l.top + l.cell * (static_cast<double>(r) + 0.5) + 4;
+        out += text(l.left - 6, y, shorten(h.row_labels[r], kHeatmapLabelChars), "tick-label",
                     "text-anchor=\"end\"");
     }
-    for (std::size_t c = 0; c < columns; ++c) {
-        const double x = left + cell * (static_cast<double>(c) + 0.5);
-        const double y = top + grid_h + 14;
+    for (std::size_t c = 0; c < h.column_labels.size(); ++c) {
+        const double x = l.left + l.cell * (static_cast<double>(c) + 0.5);
+        const double y = l.top + l.grid_h + 14;
         out += text(x, y, shorten(h.column_labels[c], kHeatmapLabelChars), "tick-label",
                     "text-anchor=\"end\" transform=\"rotate(-35 " + px(x) + " " + px(y) + ")\"");
     }
-    const double mid_y = top + grid_h / 2;
+    const double mid_y = l.top + l.grid_h / 2;
     out += text(14, mid_y, h.row_title, "axis-label",
                 "text-anchor=\"middle\" transform=\"rotate(-90 14 " + px(mid_y) + ")\"");
-    out +=
-        text(left + grid_w / 2, height - 8, h.column_title, "axis-label", "text-anchor=\"middle\"");
+    out += text(l.left + l.grid_w / 2, l.height - 8, h.column_title, "axis-label",
+                "text-anchor=\"middle\"");
+}
 
-    // Colour scale: ten steps from 0 (bottom) to max_value (top).
-    const double bar_x = left + grid_w + 14;
+/// Colour scale: ten steps from 0 (bottom) to max_value (top).
+void render_color_scale(std::string& out, const Heatmap& h, const HeatmapLayout& l) {
     constexpr int kSteps = 10;
+    const double x = l.left + l.grid_w + 14;
     for (int s = 0; s < kSteps; ++s) {
-        const double y = top + grid_h * (kSteps - 1 - s) / kSteps;
-        out += "<rect x=\"" + px(bar_x) + "\" y=\"" + px(y) + "\" width=\"12\" height=\"" +
-               px(grid_h / kSteps + 0.5) + "\" fill=\"" + ramp_color((s + 0.5) / kSteps) + "\"/>";
+        const double y = l.top + l.grid_h * (kSteps - 1 - s) / kSteps;
+        out += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"12\" height=\"" +
+               px(l.grid_h / kSteps + 0.5) + "\" fill=\"" + ramp_color((s + 0.5) / kSteps) + "\"/>";
     }
     const int decimals = h.max_value > 1.0 ? 0 : 1;
-    out += text(bar_x + 16, top + 8, format_number(h.max_value, decimals), "tick-label");
-    out += text(bar_x + 16, top + grid_h, "0", "tick-label");
+    out += text(x + 16, l.top + 8, format_number(h.max_value, decimals), "tick-label");
+    out += text(x + 16, l.top + l.grid_h, "0", "tick-label");
+}
+
+}  // namespace
+
+std::string render_heatmap(const Heatmap& h) {
+    const HeatmapLayout layout = heatmap_layout(h);
+    std::string out = svg_open(layout.width, layout.height, h.title);
+    out += text(layout.width / 2, 20, h.title, "plot-title", "text-anchor=\"middle\"");
+    render_cells(out, h, layout);
+    render_heatmap_labels(out, h, layout);
+    render_color_scale(out, h, layout);
     return out + "</svg>";
 }
 

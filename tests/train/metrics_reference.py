@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Reference values for metrics_test: scikit-learn (and numpy where sklearn has no metric) on
 seeded prediction sets. Usage: metrics_reference.py OUT_JSON. Run with Debian's /usr/bin/python3."""
+import csv
 import json
+import os
 import sys
 import warnings
 
@@ -276,7 +278,31 @@ def build_cases():
 
     y = np.zeros(40, dtype=int)
     add("binary_single_class", y, informative_probs(rng, y, 2, 0.3))
+
+    # The real class distribution of the PAD-UFES-20 test split, with seeded scores.
+    names, y = pad_ufes_labels()
+    if names:
+        probs = informative_probs(rng, y, len(names), 1.5)
+        options = {"bootstrap_resamples": 200, "bootstrap_seed": 42, "ece_bins": 10}
+        cases.append({"name": "pad_ufes_20_test", "class_names": names, "labels": y.tolist(),
+                      "probabilities": probs.tolist(), "options": options,
+                      "expected": expected(y, probs, options)})
     return cases
+
+
+def pad_ufes_labels():
+    """Class names (sorted, over all splits) and test-split labels; empty without the data."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    default = os.path.join(here, "..", "..", "..", "shared", "data")
+    root = os.path.join(os.environ.get("MEDFUSION_SHARED_DATA", default), "pad_ufes_20")
+    if not os.path.exists(os.path.join(root, "test.csv")):
+        return [], np.zeros(0, dtype=int)
+    splits = {}
+    for split in ("train", "val", "test"):
+        with open(os.path.join(root, split + ".csv"), newline="") as f:
+            splits[split] = [row["label"] for row in csv.DictReader(f)]
+    names = sorted(set(sum(splits.values(), [])))
+    return names, np.array([names.index(label) for label in splits["test"]])
 
 
 def main():

@@ -51,13 +51,21 @@ const json& reference_cases() {
     return cases;
 }
 
-const json& reference_case(const std::string& name) {
+const json* find_reference_case(const std::string& name) {
     for (const auto& c : reference_cases()) {
         if (c.at("name") == name) {
-            return c;
+            return &c;
         }
     }
-    throw std::runtime_error("no reference case " + name);
+    return nullptr;
+}
+
+const json& reference_case(const std::string& name) {
+    const json* c = find_reference_case(name);
+    if (c == nullptr) {
+        throw std::runtime_error("no reference case " + name);
+    }
+    return *c;
 }
 
 json compute_for(const json& c, const MetricsOptions& options) {
@@ -193,6 +201,21 @@ TEST(MetricsTest, ReturnsNullForUndefinedScoresWithOneClassInLabels) {
     EXPECT_TRUE(actual.at("youden_threshold").is_null());
 }
 
+TEST(MetricsTest, MatchesSklearnOnThePadUfes20TestLabels) {
+    const json* c = find_reference_case("pad_ufes_20_test");
+    if (c == nullptr) {
+        GTEST_SKIP() << "shared data (MEDFUSION_SHARED_DATA) not found";
+    }
+    expect_matches_reference("pad_ufes_20_test");
+    const json actual = compute_for(*c);
+    EXPECT_EQ(actual.at("n_samples"), 121);  // the test split's rows
+    EXPECT_EQ(actual.at("num_classes"), 6);  // ACK, BCC, MEL, NEV, SCC, SEK
+    const json& want = c->at("expected").at("confidence_intervals");
+    for (const char* key : {"accuracy", "auc", "f1_score"}) {
+        expect_same_array(actual.at("confidence_intervals").at(key), want.at(key), key);
+    }
+}
+
 TEST(MetricsTest, YoudenThresholdMatchesSklearnRocCurve) {
     for (const char* name : {"binary_random", "binary_tied"}) {
         const json& c = reference_case(name);
@@ -254,6 +277,19 @@ TEST(MetricsTest, MatchesHandCalculationOnFourSamples) {
     EXPECT_NEAR(m.at("brier_score").get<double>(), (0.01 + 0.16 + 0.4225 + 0.04) / 4, kTolerance);
     EXPECT_EQ(m.at("confusion_matrix"), json::parse("[[2,0],[1,1]]"));
     EXPECT_TRUE(m.at("confidence_intervals").at("auc")[0].is_null());
+}
+
+TEST(MetricsTest, WithoutCurvesKeepsScalarsAndTables) {
+    const json& c = reference_case("multiclass_random");
+    const json full = compute_for(c);
+    const json small = metrics_without_curves(full);
+    EXPECT_FALSE(small.contains("roc_curves"));
+    EXPECT_FALSE(small.contains("pr_curves"));
+    EXPECT_FALSE(small.contains("macro_roc_curve"));
+    EXPECT_EQ(small.at("auc"), full.at("auc"));
+    EXPECT_EQ(small.at("per_class"), full.at("per_class"));
+    EXPECT_EQ(small.at("confidence_intervals"), full.at("confidence_intervals"));
+    EXPECT_LT(small.dump().size() * 4, full.dump().size());
 }
 
 TEST(MetricsTest, RejectsInconsistentInputs) {

@@ -47,4 +47,8 @@ nlohmann::json compute_metrics(const std::vector<std::int64_t>& labels,
                                const std::vector<std::string>& class_names,
                                const MetricsOptions& options = {});
 
+/// `metrics` without the plotting data (roc_curves, macro_roc_curve, pr_curves): the scalars,
+/// tables and intervals, small enough for an API response or a registry row.
+nlohmann::json metrics_without_curves(const nlohmann::json& metrics);
+
 }  // namespace medfusion::train
