@@ -5,7 +5,7 @@ set -euo pipefail
 
 readonly PACKAGES=(
     # toolchain
-    build-essential cmake ninja-build ccache pkg-config clang-format-14 git curl
+    build-essential cmake ninja-build ccache pkg-config clang-format-14 git curl bc
     # libraries
     libboost-dev libboost-system-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
     libyaml-cpp-dev libgtest-dev libgmock-dev libopencv-dev libgdcm-dev
