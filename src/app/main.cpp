@@ -22,6 +22,7 @@
 #include "medfusion/server/training_websocket.hpp"
 #include "medfusion/store/store.hpp"
 #include "medfusion/train/evaluator.hpp"
+#include "medfusion/train/metrics.hpp"
 #include "medfusion/train/runtime.hpp"
 #include "medfusion/train/trainer.hpp"
 
@@ -43,7 +44,8 @@ server::Evaluator make_evaluator() {
         request.dataset = call.dataset;
         request.history = call.history;
         const auto result = train::evaluate_checkpoint(request);
-        return nlohmann::json{{"metrics", result.metrics},
+        // The curves are in the report; the API and the registry keep the figures.
+        return nlohmann::json{{"metrics", train::metrics_without_curves(result.metrics)},
                               {"report_path", result.report_path},
                               {"predictions_path", result.predictions_path}};
     };
