@@ -129,5 +129,36 @@ TEST(ImageDecoderTest, MissingAndCorruptFilesGiveReasons) {
     EXPECT_THROW(decode_image(dir.path() / "absent.png"), DataError);
 }
 
+#ifdef MEDFUSION_WITH_GDCM
+std::filesystem::path dicom_sample(const std::string& name) {
+    return testing::shared_data_dir() / "medical_format_samples" / "dicom" / name;
+}
+
+TEST(ImageDecoderTest, DicomMatchesItsSixteenBitPngExport) {
+    // The PNG holds CT_small.dcm's stored values unchanged, so both scale identically.
+    const DecodedImage dicom = decode_image(dicom_sample("CT_small.dcm"));
+    const DecodedImage png = decode_image(testing::shared_data_dir() / "medical_format_samples" /
+                                          "png16" / "CT_small_stored_values_u16.png");
+    EXPECT_EQ(dicom.mode(), "L16");
+    ASSERT_EQ(dicom.rgb.size(), cv::Size(128, 128));
+    EXPECT_EQ(cv::norm(dicom.rgb, png.rgb, cv::NORM_INF), 0.0);
+}
+
+TEST(ImageDecoderTest, CompressedDicomDecodesLikeUncompressed) {
+    const DecodedImage reference = decode_image(dicom_sample("MR_small.dcm"));
+    ASSERT_EQ(reference.rgb.size(), cv::Size(64, 64));
+    for (const char* name :
+         {"MR_small_RLE.dcm", "MR_small_jpeg_ls_lossless.dcm", "MR_small_jp2klossless.dcm"}) {
+        const DecodedImage image = decode_image(dicom_sample(name));
+        EXPECT_EQ(cv::norm(image.rgb, reference.rgb, cv::NORM_INF), 0.0) << name;
+    }
+}
+
+TEST(ImageDecoderTest, TruncatedDicomIsUndecodable) {
+    DecodedImage image;
+    EXPECT_EQ(try_decode_image(dicom_sample("MR_truncated.dcm"), image), "cannot decode image");
+}
+#endif
+
 }  // namespace
 }  // namespace medfusion::data
