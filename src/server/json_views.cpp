@@ -58,6 +58,10 @@ json job_status_json(const jobs::JobSnapshot& snapshot,
         best = {{"epoch", r.best_epoch}, {"metric", r.best_metric}, {"value", r.best_value}};
     }
     json out = job_summary_json(snapshot);
+    // Epoch-level facts come from the committed history when it is ahead of the live row.
+    if (!history.empty() && history.back().epoch > r.epoch) {
+        out["epoch"] = history.back().epoch;
+    }
     out["metrics"] = metrics;
     out["batch"] = snapshot.batch;
     out["total_batches"] = snapshot.total_batches;

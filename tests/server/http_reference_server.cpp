@@ -17,7 +17,8 @@ asio::awaitable<void> session(beast::tcp_stream stream) {
     for (;;) {
         http::request<http::string_body> req;
         beast::error_code ec;
-        co_await http::async_read(stream, buffer, req, asio::redirect_error(asio::use_awaitable, ec));
+        co_await http::async_read(stream, buffer, req,
+                                  asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             co_return;
         }
