@@ -29,12 +29,19 @@ std::string timestamp_now() {
     return text;
 }
 
-/// The metric that is "the loss" of an event of this type, if it has one.
+/// The metric that is "the loss" of an event of this type, if it has one: progress `loss`,
+/// epoch_end `train_loss`, validation `val_loss`; status and terminal events carrying a whole
+/// state prefer `loss`, then `val_loss`, then `train_loss`.
 std::optional<double> own_loss(const core::ProgressEvent& event) {
-    const char* key = event.type == EventType::kEpochEnd     ? "train_loss"
-                      : event.type == EventType::kValidation ? "val_loss"
-                                                             : "loss";
-    for (const char* name : {key, "loss"}) {
+    std::vector<const char*> keys = {"loss"};
+    if (event.type == EventType::kEpochEnd) {
+        keys = {"train_loss", "loss"};
+    } else if (event.type == EventType::kValidation) {
+        keys = {"val_loss", "loss"};
+    } else if (event.type != EventType::kProgress) {
+        keys = {"loss", "val_loss", "train_loss"};
+    }
+    for (const char* name : keys) {
         if (const auto it = event.metrics.find(name); it != event.metrics.end()) {
             return it->second;
         }
@@ -260,12 +267,17 @@ void BroadcastChannel::apply(const core::ProgressEvent& event) {
         state.loss = *loss;
     }
 
-    // A status event after a terminal one is a resumed job: it is live again.
+    // queued or running after a terminal event is a resumed job: it is live again. An
+    // interrupted job ends as stopped but keeps its own status word.
     if (event.type == EventType::kStatus) {
         state.status = event.message.empty() ? state.status : event.message;
-        state.terminal.reset();
+        if (state.status == "queued" || state.status == "running") {
+            state.terminal.reset();
+        }
     } else if (core::is_terminal(event.type)) {
-        state.status = status_of_terminal(event.type);
+        if (state.status != "interrupted") {
+            state.status = status_of_terminal(event.type);
+        }
     } else {
         state.status = "running";
     }
