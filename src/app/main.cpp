@@ -79,7 +79,7 @@ int serve(core::ServerConfig config) {
 
     const auto facts = train::runtime_facts();
     store::Store store(config.data_dir);
-    jobs::ChannelRegistry channels;
+    jobs::ChannelRegistry channels(jobs::ChannelOptions::from_limits(config.limits));
     jobs::JobManagerOptions job_options;
     job_options.max_concurrent_jobs = config.max_concurrent_jobs;
     job_options.max_queued_jobs = config.limits.max_queued_jobs;
