@@ -1,4 +1,4 @@
-// config.yaml and metrics.jsonl of a job's folder.
+// config.yaml of a job's folder.
 #include "jobs/job_folder.hpp"
 
 #include <cmath>
@@ -63,17 +63,6 @@ void write_job_folder(const std::filesystem::path& job_dir, const json& config) 
         }
     }
     std::filesystem::rename(temp_path, final_path);
-}
-
-void append_metrics_line(const std::filesystem::path& job_dir, const core::EpochRecord& record) {
-    json line = {{"epoch", record.epoch},
-                 {"learning_rate", record.learning_rate},
-                 {"seconds", record.seconds}};
-    for (const auto& [name, value] : record.metrics) {
-        line[name] = std::isfinite(value) ? json(value) : json(nullptr);
-    }
-    std::ofstream file(job_dir / kMetricsFileName, std::ios::app);
-    file << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
 }  // namespace medfusion::jobs

@@ -473,7 +473,6 @@ void JobManager::on_event(const std::shared_ptr<RunState>& run, core::ProgressEv
 void JobManager::on_epoch(const std::shared_ptr<RunState>& run, const core::EpochRecord& record) {
     try {
         store_.append_epoch(run->id, record);
-        append_metrics_line(run->output_dir, record);
     } catch (const std::exception& error) {
         spdlog::error("job={} epoch={} cannot store history: {}", run->id, record.epoch,
                       error.what());

@@ -3,6 +3,7 @@
 
 #include "medfusion/server/http_server.hpp"
 
+#include <array>
 #include <chrono>
 #include <thread>
 
@@ -27,6 +28,9 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using core::ApiError;
 using core::ErrorCode;
+
+constexpr auto kDrainTime = std::chrono::seconds(3);   // lingering close after a 413
+constexpr std::uint64_t kMaxDrainBytes = 64ULL << 20;  // bytes discarded at most meanwhile
 
 /// What the server needs to know about a live connection to shut it down politely.
 struct SessionState {
@@ -144,10 +148,14 @@ private:
             co_await send_error(ApiError(
                 ErrorCode::kPayloadTooLarge, "Request body too large",
                 "limit is " + std::to_string(server_.config().limits.max_body_bytes) + " bytes"));
+            co_await drain_and_close();
+            co_return;
         } else if (ec == http::error::header_limit) {
             co_await send_error(ApiError(
                 ErrorCode::kHeadersTooLarge, "Request header fields too large",
                 "limit is " + std::to_string(server_.config().limits.max_header_bytes) + " bytes"));
+            co_await drain_and_close();
+            co_return;
         } else if (&ec.category() == &make_error_code(http::error::end_of_stream).category() &&
                    ec != http::error::end_of_stream && ec != http::error::partial_message) {
             co_await send_error(
@@ -155,6 +163,20 @@ private:
         }
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+
+    /// After refusing a body, read and discard what the client is still sending for a short
+    /// while, so that it reads our answer instead of a reset ("lingering close").
+    asio::awaitable<void> drain_and_close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(kDrainTime);
+        std::array<char, 16384> sink{};
+        for (std::uint64_t drained = 0; !ec && drained < kMaxDrainBytes;) {
+            drained += co_await stream_.async_read_some(
+                asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+        }
+        stream_.socket().close(ec);
     }
 
     asio::awaitable<void> send_error(const ApiError& error) {
