@@ -6,7 +6,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${MEDFUSION_BENCH_BUILD:-$root/build/train}"
+build="${MEDFUSION_BENCH_BUILD:-$root/build/dev}"
 data="$(cd "${1:-${MEDFUSION_SHARED_DATA:-$root/../shared/data}/pad_ufes_20}" && pwd)"
 warmup="${MEDFUSION_BENCH_WARMUP:-2}"
 measured="${MEDFUSION_BENCH_BATCHES:-12}"
@@ -43,3 +43,6 @@ for w in ${workers//,/ }; do
 done
 awk -v c="$cpp" -v p="$py" 'BEGIN { printf "best: C++ %.2f samples/s, PyTorch %.2f samples/s, " \
     "ratio %.2fx (target >= 1.1x)\n", c, p, c / p }'
+
+# The other half: the API stays responsive while a job saturates the CPU.
+"$root/scripts/bench/status_latency.sh" "$build"
