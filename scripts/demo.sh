@@ -26,7 +26,7 @@ bash scripts/setup.sh
 
 step "Building (release)"
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)"
+cmake --build --preset release --target medfusion -j "$(nproc)"
 bin="$root/build/release/src/app/medfusion"
 
 work="$root/out/demo"

@@ -248,9 +248,9 @@ int run_train_command(const std::string& config_path, const std::string& output_
     context.job_id = core::new_uuid();
     context.job_name = body.value("job_name", fs::path(config_path).stem().string());
     context.config = *config;
-    context.output_dir = fs::absolute(output_dir.empty() ? fs::path("outputs") / context.job_id
-                                                         : fs::path(output_dir))
-                             .string();
+    // Each run gets its own folder, so a second run never overwrites the first's checkpoints.
+    const fs::path base = output_dir.empty() ? fs::path("outputs") : fs::path(output_dir);
+    context.output_dir = fs::absolute(base / context.job_id).string();
     context.stop = std::make_shared<core::StopToken>();
     ProgressPrinter printer;
     context.on_event = [&printer](const core::ProgressEvent& event) { printer(event); };

@@ -214,7 +214,8 @@ void parse_data(const json& root, const PathPolicy* paths, DataConfig& data,
     resolve_data_path(r, "image_root", data.image_root, false, paths, errors);
 }
 
-void parse_model(const json& root, ModelConfig& model, std::vector<FieldError>& errors) {
+void parse_model(const json& root, const PathPolicy* paths, ModelConfig& model,
+                 std::vector<FieldError>& errors) {
     SectionReader r(root, "model", errors);
     r.read_choice("vision_backbone", model.vision_backbone, kBackbones);
     r.read_choice("fusion_type", model.fusion_type, kFusionTypes);
@@ -234,6 +235,7 @@ void parse_model(const json& root, ModelConfig& model, std::vector<FieldError>& 
     r.read_double("aux_loss_weight", model.aux_loss_weight, 0.0, 10.0);
     r.reject_unknown_keys();
 
+    resolve_data_path(r, "pretrained_weights", model.pretrained_weights, false, paths, errors);
     if (model.fusion_dim % model.num_heads != 0 &&
         (model.fusion_type == "attention" || model.fusion_type == "cross_attention")) {
         errors.push_back({"model.num_heads", "must divide model.fusion_dim"});
@@ -334,7 +336,7 @@ Result<JobConfig, std::vector<FieldError>> parse_job_config(const json& config,
     }
     JobConfig out;
     parse_data(config, paths, out.data, errors);
-    parse_model(config, out.model, errors);
+    parse_model(config, paths, out.model, errors);
     parse_training(config, out.training, errors);
     for (const auto& [key, unused] : config.items()) {
         if (key != "data" && key != "model" && key != "training") {

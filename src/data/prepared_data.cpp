@@ -123,6 +123,15 @@ fs::path resolve_image(const fs::path& root, const std::string& value, std::stri
         reason = "image path leaves the image root";
         return {};
     }
+    // A symlink inside the root may point anywhere: judge where it really leads.
+    std::error_code ec;
+    const fs::path real = fs::weakly_canonical(full, ec);
+    const fs::path real_root = fs::weakly_canonical(root, ec);
+    const fs::path real_relative = real.lexically_relative(real_root);
+    if (!ec && (real_relative.empty() || *real_relative.begin() == "..")) {
+        reason = "image path leads outside the image root (symlink)";
+        return {};
+    }
     return full;
 }
 

@@ -8,6 +8,7 @@
 #include "medfusion/data/dataset_profile.hpp"
 #include "medfusion/server/api_routes.hpp"
 #include "medfusion/store/store.hpp"
+#include "server/json_views.hpp"
 
 namespace medfusion::server {
 
@@ -52,10 +53,29 @@ void scan(const fs::path& root, std::vector<fs::path>& found) {
     }
 }
 
+/// The CSVs themselves may be symlinks: a dataset counts only when each one really lies inside
+/// the data roots.
+bool csvs_inside_roots(const ApiDeps& deps, const fs::path& dir) {
+    for (const char* name : {"train.csv", "val.csv", "test.csv"}) {
+        std::error_code ec;
+        const fs::path file = dir / name;
+        if (!fs::exists(file, ec)) {
+            continue;
+        }
+        const fs::path real = fs::weakly_canonical(file, ec);
+        if (ec || !deps.data_paths.contains(real)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 std::vector<DatasetEntry> all_datasets(const ApiDeps& deps) {
     std::vector<DatasetEntry> entries;
     for (const auto& record : deps.store.list_datasets()) {
-        entries.push_back({record.id, record.name, record.path, true});
+        if (csvs_inside_roots(deps, record.path)) {
+            entries.push_back({record.id, record.name, record.path, true});
+        }
     }
     std::vector<fs::path> found;
     for (const auto& root : deps.data_paths.roots()) {
@@ -64,6 +84,9 @@ std::vector<DatasetEntry> all_datasets(const ApiDeps& deps) {
     std::sort(found.begin(), found.end());
     found.erase(std::unique(found.begin(), found.end()), found.end());
     for (const auto& dir : found) {
+        if (!csvs_inside_roots(deps, dir)) {
+            continue;
+        }
         const bool known = std::any_of(entries.begin(), entries.end(),
                                        [&](const auto& e) { return e.path == dir; });
         if (!known) {
@@ -103,11 +126,20 @@ Response list(const ApiDeps& deps, const Request& request) {
         {{"datasets", datasets}, {"total", entries.size()}, {"limit", limit}, {"offset", offset}});
 }
 
+/// A dataset whose files do not parse is the user's to fix: 400 with the reason.
+json profile_or_400(const fs::path& dir) {
+    try {
+        return data::profile_dataset(dir);
+    } catch (const std::exception& e) {
+        throw ApiError(ErrorCode::kValidationError, "The dataset cannot be read", e.what());
+    }
+}
+
 Response get(const ApiDeps& deps, const Request& request) {
     const auto& id = request.params.at("dataset_id");
     for (const auto& entry : all_datasets(deps)) {
         if (entry.id == id || (entry.registered && entry.name == id)) {
-            json profile = data::profile_dataset(entry.path);
+            json profile = profile_or_400(entry.path);
             profile["id"] = entry.id;
             profile["name"] = entry.name;
             profile["path"] = entry.path.string();
@@ -120,7 +152,7 @@ Response get(const ApiDeps& deps, const Request& request) {
 
 Response add(const ApiDeps& deps, const Request& request) {
     const json body = request.json_object();
-    json problems = json::array();
+    json problems = unknown_keys(body, {"name", "path"});
     for (const char* key : {"name", "path"}) {
         if (!body.contains(key) || !body.at(key).is_string() ||
             body.at(key).get<std::string>().empty() ||
@@ -132,18 +164,28 @@ Response add(const ApiDeps& deps, const Request& request) {
         throw ApiError(ErrorCode::kValidationError, "Invalid dataset", problems);
     }
     const auto name = body.at("name").get<std::string>();
+    if (!valid_name(name)) {
+        throw ApiError(ErrorCode::kValidationError, "Invalid dataset",
+                       json::array({{{"path", "name"},
+                                     {"message", "letters, digits, '.', '_' and '-' only"}}}));
+    }
     auto dir = deps.data_paths.resolve(body.at("path").get<std::string>());
     if (!dir) {
         throw ApiError(ErrorCode::kPathNotAllowed, "Path is outside the allowed data roots",
                        body.at("path").get<std::string>());
     }
-    if (!fs::is_regular_file(*dir / "train.csv")) {
+    if (!fs::is_regular_file(*dir / "train.csv") || !csvs_inside_roots(deps, *dir)) {
         throw ApiError(
             ErrorCode::kValidationError, "Invalid dataset",
             json::array({{{"path", "path"}, {"message", "no train.csv in " + dir->string()}}}));
     }
     if (deps.store.find_dataset(name)) {
         throw ApiError(ErrorCode::kConflict, "A dataset with this name exists", name);
+    }
+    try {
+        data::summarize_dataset(*dir);
+    } catch (const std::exception& e) {
+        throw ApiError(ErrorCode::kValidationError, "The dataset cannot be read", e.what());
     }
     const auto record = deps.store.add_dataset({"", name, dir->string(), ""});
     json out = entry_json({record.id, record.name, record.path, true});

@@ -71,8 +71,10 @@ bool authorized(const core::ServerConfig& config, const std::string& authorizati
         return true;
     }
     constexpr std::string_view kBearer = "Bearer ";
+    // The scheme is case-insensitive (RFC 7235); the token is not.
     if (authorization.size() <= kBearer.size() ||
-        authorization.compare(0, kBearer.size(), kBearer) != 0) {
+        !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                    [](char a, char b) { return ::tolower(a) == ::tolower(b); })) {
         return false;
     }
     return constant_time_equal(authorization.substr(kBearer.size()), config.auth_token);

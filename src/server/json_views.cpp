@@ -1,6 +1,8 @@
 // JSON views of jobs, epochs and models.
 #include "server/json_views.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace medfusion::server {
@@ -90,6 +92,26 @@ json model_json(const store::ModelRecord& m) {
 json evaluation_json(const store::EvaluationRecord& e) {
     return {{"evaluation_id", e.id}, {"created_at", e.created_at}, {"split", e.split},
             {"test_csv", e.csv},     {"metrics", e.metrics},       {"report_path", e.report_path}};
+}
+
+json unknown_keys(const json& body, std::initializer_list<std::string_view> allowed) {
+    json problems = json::array();
+    for (const auto& [key, unused] : body.items()) {
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            problems.push_back({{"path", key}, {"message", "unknown key"}});
+        }
+    }
+    return problems;
+}
+
+bool valid_name(const std::string& name) {
+    constexpr std::size_t kMaxNameBytes = 200;
+    if (name.empty() || name.size() > kMaxNameBytes || name.front() == '.') {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
 }
 
 }  // namespace medfusion::server

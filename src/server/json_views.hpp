@@ -1,6 +1,8 @@
 // JSON views of jobs, epochs and models as the API returns them.
 #pragma once
 
+#include <initializer_list>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,5 +26,12 @@ nlohmann::json epoch_json(const core::EpochRecord& record);
 nlohmann::json model_json(const store::ModelRecord& model);
 
 nlohmann::json evaluation_json(const store::EvaluationRecord& evaluation);
+
+/// One `{"path", "message"}` problem for each key of `body` that is not in `allowed`.
+nlohmann::json unknown_keys(const nlohmann::json& body,
+                            std::initializer_list<std::string_view> allowed);
+
+/// Names users give things (datasets, splits): 1-200 of [A-Za-z0-9._-], not starting with '.'.
+bool valid_name(const std::string& name);
 
 }  // namespace medfusion::server

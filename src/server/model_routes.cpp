@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "medfusion/core/api_error.hpp"
+#include "medfusion/core/clock.hpp"
 #include "medfusion/jobs/job_manager.hpp"
 #include "medfusion/server/api_routes.hpp"
 #include "medfusion/store/store.hpp"
@@ -83,16 +84,38 @@ std::string confined(const core::PathPolicy& policy, const std::string& key,
     return resolved->string();
 }
 
+/// A checkpoint named relative to the server's working folder ("outputs/<job>/checkpoints/
+/// best.pth") or to output_dir itself ("<job>/checkpoints/best.pth"); either way inside it.
+std::string checkpoint_in_outputs(const ApiDeps& deps, const std::string& path) {
+    const auto& outputs = deps.output_paths.roots().front();
+    for (const auto& base : {std::filesystem::current_path(), outputs}) {
+        auto resolved = deps.output_paths.resolve_from(base, path);
+        if (resolved && std::filesystem::is_regular_file(*resolved)) {
+            return resolved->string();
+        }
+    }
+    return confined(deps.output_paths, "checkpoint_path", path, "output_dir");
+}
+
 EvaluateCall make_call(const ApiDeps& deps, const store::ModelRecord& model, const json& body) {
     EvaluateCall call;
     call.csv_path =
         confined(deps.data_paths, "test_csv", required_string(body, "test_csv"), "the data roots");
     call.checkpoint_path = model.best_checkpoint;
     if (body.contains("checkpoint_path") && !body.at("checkpoint_path").is_null()) {
-        call.checkpoint_path = confined(deps.output_paths, "checkpoint_path",
-                                        required_string(body, "checkpoint_path"), "output_dir");
+        call.checkpoint_path =
+            checkpoint_in_outputs(deps, required_string(body, "checkpoint_path"));
     }
-    call.split = body.value("split", std::string("test"));
+    call.split = "test";
+    if (body.contains("split")) {
+        const json& split = body.at("split");
+        if (!split.is_string() || !valid_name(split.get<std::string>())) {
+            throw ApiError(ErrorCode::kValidationError, "Invalid request",
+                           json::array({{{"path", "split"},
+                                         {"message", "a name such as test, val or holdout"}}}));
+        }
+        call.split = split.get<std::string>();
+    }
     call.model_id = model.model_id;
     call.architecture = model.architecture;
     call.fusion_type = model.fusion_type;
@@ -106,9 +129,39 @@ EvaluateCall make_call(const ApiDeps& deps, const store::ModelRecord& model, con
     return call;
 }
 
+/// reports/evaluation_report.html always holds the latest evaluation; each evaluation also
+/// keeps its own copy (with its predictions.csv) under reports/<split>-<time>-<n>/, which is
+/// what the registry records, so that older records keep pointing at their own report.
+std::string archive_report(const std::string& report, const std::string& predictions,
+                           const std::string& split) {
+    namespace fs = std::filesystem;
+    if (report.empty() || !fs::is_regular_file(report)) {
+        return report;
+    }
+    std::string stamp = core::iso8601_now();
+    std::erase_if(stamp, [](char c) { return c == ':' || c == '-'; });
+    const fs::path base = fs::path(report).parent_path();
+    fs::path folder;
+    for (int n = 1;; ++n) {
+        folder = base / (split + "-" + stamp + "-" + std::to_string(n));
+        if (fs::create_directories(folder)) {
+            break;
+        }
+    }
+    fs::copy_file(report, folder / fs::path(report).filename());
+    if (!predictions.empty() && fs::is_regular_file(predictions)) {
+        fs::copy_file(predictions, folder / fs::path(predictions).filename());
+    }
+    return (folder / fs::path(report).filename()).string();
+}
+
 Response evaluate(const ApiDeps& deps, const Request& request) {
     const auto model = find_model(deps, request.params.at("model_id"));
     const json body = request.json_object();
+    if (json unknown = unknown_keys(body, {"checkpoint_path", "test_csv", "split"});
+        !unknown.empty()) {
+        throw ApiError(ErrorCode::kValidationError, "Invalid request", unknown);
+    }
     if (!deps.evaluator) {
         throw ApiError(ErrorCode::kServiceUnavailable, "Evaluation is not available",
                        "this server was built without the trainer");
@@ -131,11 +184,13 @@ Response evaluate(const ApiDeps& deps, const Request& request) {
     record.split = call.split;
     record.csv = call.csv_path;
     record.metrics = result.at("metrics");
-    record.report_path = result.value("report_path", "");
+    record.report_path = archive_report(result.value("report_path", ""),
+                                        result.value("predictions_path", ""), call.split);
     record = deps.store.add_evaluation(record);
     return Response::json({{"model_id", model.model_id},
                            {"metrics", result.at("metrics")},
-                           {"report_path", record.report_path},
+                           {"report_path", result.value("report_path", "")},
+                           {"archived_report_path", record.report_path},
                            {"predictions_path", result.value("predictions_path", "")},
                            {"evaluation_id", record.id}});
 }

@@ -68,6 +68,9 @@ std::string job_name_of(const json& body) {
 
 Response start(const ApiDeps& deps, const Request& request) {
     const json body = request.json_object();
+    if (json unknown = unknown_keys(body, {"config", "job_name"}); !unknown.empty()) {
+        throw ApiError(ErrorCode::kValidationError, "Invalid request", unknown);
+    }
     if (!body.contains("config") || !body.at("config").is_object()) {
         throw ApiError(ErrorCode::kValidationError, "Invalid request",
                        json::array({{{"path", "config"}, {"message", "is required (an object)"}}}));

@@ -94,6 +94,17 @@ TEST(JobConfigTest, PathsOutsideTheRootsAreNotAllowed) {
     EXPECT_EQ(ok.value().data.train_csv, (fs::canonical(base) / "data/train.csv").string());
 }
 
+TEST(JobConfigTest, PretrainedWeightsMustLieInsideTheRoots) {
+    const auto base = std::filesystem::temp_directory_path() / "mf_jobcfg_weights";
+    std::filesystem::create_directories(base / "data");
+    PathPolicy policy(base, {"data"});
+    auto config = contract_example();
+    config["model"]["pretrained_weights"] = "/etc/passwd";
+    auto result = parse_job_config(config, &policy);
+    ASSERT_FALSE(result.ok());
+    EXPECT_TRUE(has_error(result.error(), "model.pretrained_weights", "PATH_NOT_ALLOWED"));
+}
+
 TEST(JobConfigTest, ClassWeightsAcceptListOrName) {
     auto config = contract_example();
     config["training"]["class_weights"] = {1.0, 2.5};

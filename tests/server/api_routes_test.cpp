@@ -223,4 +223,43 @@ TEST_F(ApiRoutesTest, DatasetsAreDiscoveredAndRegistered) {
     EXPECT_EQ(call("GET", "/api/datasets/unknown").first, 404);
 }
 
+TEST_F(ApiRoutesTest, SymlinkedCsvLeadingOutsideTheRootsIsNoDataset) {
+    fs::create_directories(root_ / "outside");
+    fs::create_directories(root_ / "data" / "leak");
+    std::ofstream(root_ / "outside" / "secret.csv") << "image_path,label\na.png,TOPSECRET\n";
+    fs::create_symlink(root_ / "outside" / "secret.csv", root_ / "data" / "leak" / "train.csv");
+
+    auto [status, list] = call("GET", "/api/datasets");
+    for (const auto& dataset : list.at("datasets")) {
+        EXPECT_NE(dataset.at("name"), "leak");
+    }
+    EXPECT_EQ(list.at("total"), 1);
+    auto [s2, err] = call("POST", "/api/datasets", {{"name", "leak"}, {"path", "data/leak"}});
+    EXPECT_EQ(s2, 400);
+    EXPECT_EQ(err.dump().find("TOPSECRET"), std::string::npos);
+}
+
+TEST_F(ApiRoutesTest, BrokenCsvProfileIs400NotA500) {
+    std::ofstream(root_ / "data" / "set" / "train.csv", std::ios::trunc)
+        << "image_path,age,label\na.png,3\n";
+    auto [status, list] = call("GET", "/api/datasets");
+    const std::string id = list.at("datasets")[0].at("id");
+    auto [s2, err] = call("GET", "/api/datasets/" + id);
+    EXPECT_EQ(s2, 400);
+    EXPECT_EQ(err.at("code"), "VALIDATION_ERROR");
+    EXPECT_NE(err.at("details").get<std::string>().find("line 2"), std::string::npos);
+}
+
+TEST_F(ApiRoutesTest, UnknownBodyKeysAndBadNamesAreRejected) {
+    auto body = job_body();
+    body["jobname"] = "typo";
+    auto [status, err] = call("POST", "/api/training/start", body);
+    EXPECT_EQ(status, 400);
+    EXPECT_EQ(err.at("details")[0].at("path"), "jobname");
+    EXPECT_EQ(call("POST", "/api/datasets", {{"name", "../x"}, {"path", "data/set"}}).first, 400);
+    EXPECT_EQ(
+        call("POST", "/api/datasets", {{"name", "a"}, {"path", "data/set"}, {"extra", 1}}).first,
+        400);
+}
+
 }  // namespace medfusion::server
