@@ -13,12 +13,12 @@ using core::ErrorCode;
 
 namespace {
 
-std::vector<std::string> split_path(const std::string& path) {
-    std::vector<std::string> out;
+std::vector<std::string_view> split_path(std::string_view path) {
+    std::vector<std::string_view> out;
     std::size_t start = 1;
     while (start <= path.size()) {
         std::size_t end = path.find('/', start);
-        if (end == std::string::npos) {
+        if (end == std::string_view::npos) {
             end = path.size();
         }
         out.push_back(path.substr(start, end - start));
@@ -65,12 +65,19 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
 
 }  // namespace
 
-PathTemplate::PathTemplate(const std::string& pattern)
-    : pattern_(pattern), segments_(split_path(pattern)) {}
+PathTemplate::PathTemplate(const std::string& pattern) : pattern_(pattern) {
+    for (auto segment : split_path(pattern)) {
+        segments_.emplace_back(segment);
+    }
+}
 
 bool PathTemplate::match(const std::string& path,
                          std::map<std::string, std::string>& params) const {
-    const auto parts = split_path(path);
+    return match(split_path(path), params);
+}
+
+bool PathTemplate::match(const std::vector<std::string_view>& parts,
+                         std::map<std::string, std::string>& params) const {
     if (parts.size() != segments_.size()) {
         return false;
     }
@@ -81,7 +88,7 @@ bool PathTemplate::match(const std::string& path,
             if (parts[i].empty()) {
                 return false;
             }
-            found[segment.substr(1, segment.size() - 2)] = parts[i];
+            found[segment.substr(1, segment.size() - 2)] = std::string(parts[i]);
         } else if (segment != parts[i]) {
             return false;
         }
@@ -98,9 +105,10 @@ void Router::add(std::string method, const std::string& pattern, Handler handler
 RouteMatch Router::match(const std::string& method, const std::string& path) const {
     RouteMatch result;
     const std::string wanted = method == "HEAD" ? "GET" : method;
+    const auto parts = split_path(path);
     for (const auto& route : routes_) {
         std::map<std::string, std::string> params;
-        if (!route.path.match(path, params)) {
+        if (!route.path.match(parts, params)) {
             continue;
         }
         if (std::find(result.allowed.begin(), result.allowed.end(), route.method) ==

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "medfusion/server/http_types.hpp"
@@ -25,6 +26,10 @@ public:
 
     /// Fills `params` and returns true when `path` matches.
     bool match(const std::string& path, std::map<std::string, std::string>& params) const;
+
+    /// The same for a path already split into segments (the router splits once per request).
+    bool match(const std::vector<std::string_view>& parts,
+               std::map<std::string, std::string>& params) const;
     const std::string& pattern() const { return pattern_; }
 
 private:
