@@ -87,6 +87,12 @@ int serve(core::ServerConfig config) {
     jobs::JobManager manager(store, train::make_job_runner(), channels, job_options);
 
     std::vector<fs::path> roots(config.data_roots.begin(), config.data_roots.end());
+    for (const auto& root : roots) {
+        if (!fs::is_directory(fs::path(config.data_base_dir) / root)) {
+            spdlog::warn("data root {} does not exist; requests cannot read data from it",
+                         root.string());
+        }
+    }
     server::ApiDeps api{store,
                         manager,
                         config,
