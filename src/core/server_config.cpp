@@ -118,8 +118,6 @@ const std::map<std::string, Setter>& setters() {
         {"limits.max_body_bytes", limit<std::uint64_t>(&L::max_body_bytes, 1, 1ULL << 34)},
         {"limits.max_header_bytes", limit<std::uint32_t>(&L::max_header_bytes, 512, 1u << 20)},
         {"limits.read_timeout_seconds", limit<std::uint32_t>(&L::read_timeout_seconds, 1, 86400)},
-        {"limits.max_pipelined_requests",
-         limit<std::uint32_t>(&L::max_pipelined_requests, 1, 1024)},
         {"limits.ws_max_message_bytes",
          limit<std::uint64_t>(&L::ws_max_message_bytes, 16, 1ULL << 30)},
         {"limits.ws_subscribers_per_job",

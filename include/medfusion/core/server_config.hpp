@@ -16,7 +16,6 @@ struct Limits {
     std::uint64_t max_body_bytes = 1 << 20;          // request body; over it: 413
     std::uint32_t max_header_bytes = 16 * 1024;      // request line + headers; over it: 431
     std::uint32_t read_timeout_seconds = 30;         // idle keep-alive or slow request
-    std::uint32_t max_pipelined_requests = 16;       // queued responses per connection
     std::uint64_t ws_max_message_bytes = 64 * 1024;  // inbound WebSocket message
     std::uint32_t ws_subscribers_per_job = 2000;     // WebSocket clients on one job
     std::uint32_t ws_queue_messages = 64;            // unsent messages per WebSocket session
