@@ -5,7 +5,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${MEDFUSION_BENCH_BUILD:-$root/build/data}"
+build="${MEDFUSION_BENCH_BUILD:-$root/build/dev}"
 data="${1:-${MEDFUSION_SHARED_DATA:-$root/../shared/data}/pad_ufes_20}"
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -3,12 +3,12 @@
 # that never reads), against references of 1 subscriber and of 1,000 without the stalled one.
 # Reports publish-to-receipt latency p50/p99 and the server's peak RSS. Loopback only.
 #
-#   scripts/bench/ws.sh [BUILD_DIR]     (default build/ws; needs ws_test_server, ws_load_client)
+#   scripts/bench/ws.sh [BUILD_DIR]     (default build/dev; needs ws_test_server, ws_load_client)
 #   CLIENTS=1000 EPOCHS=40 BATCHES=10 BATCH_MS=25 scripts/bench/ws.sh
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${1:-$root/build/ws}"
+build="${1:-$root/build/dev}"
 server_bin="$build/tests/integration/ws_test_server"
 client_bin="$build/tests/integration/ws_load_client"
 clients="${CLIENTS:-1000}"
